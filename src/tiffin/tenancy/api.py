@@ -1,0 +1,86 @@
+"""Tenant resolution middleware, the API-key scope check, and the brand's public profile."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Depends, Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tiffin.infra.http.errors import TiffinError, problem
+from tiffin.tenancy.schemas import Tenant
+from tiffin.tenancy.service import tenants
+
+TENANT_SCOPED_PREFIX = "/v1/"
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _api_key(scope: Scope) -> str | None:
+    if key := _header(scope, b"x-api-key"):
+        return key
+    auth = _header(scope, b"authorization") or ""
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() == "bearer" and token.startswith("tfn_"):
+        return token
+    return None
+
+
+class TenantMiddleware:
+    """Resolves the tenant of every `/v1/` request before it reaches a route; the tenant id
+    then binds the request's transaction (`SET LOCAL tiffin.tenant_id`) and its log lines."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or not scope["path"].startswith(
+            TENANT_SCOPED_PREFIX
+        ):
+            await self.app(scope, receive, send)
+            return
+        resources = scope["app"].state.resources
+        try:
+            async with resources.sessionmaker() as session:
+                tenant, principal = await tenants.resolve(
+                    session,
+                    host=_header(scope, b"host"),
+                    tenant_ref=_header(scope, b"x-tenant-id"),
+                    api_key=_api_key(scope),
+                )
+        except TiffinError as error:
+            request_id = scope.get("state", {}).get("request_id")
+            await problem(error, instance=scope["path"], request_id=request_id)(
+                scope, receive, send
+            )
+            return
+        state = scope.setdefault("state", {})
+        state["tenant_id"] = tenant.id
+        state["tenant"] = tenant
+        state["principal"] = principal
+        structlog.contextvars.bind_contextvars(tenant_id=str(tenant.id))
+        await self.app(scope, receive, send)
+
+
+def current_tenant(request: Request) -> Tenant:
+    tenant: Tenant = request.state.tenant
+    return tenant
+
+
+CurrentTenant = Annotated[Tenant, Depends(current_tenant)]
+
+router = APIRouter(prefix="/v1", tags=["tenancy"])
+
+
+@router.get("/tenant", response_model=Tenant, summary="The brand this request is for")
+async def get_tenant(tenant: CurrentTenant) -> Tenant:
+    return tenant
+
+
+__all__ = ["CurrentTenant", "TenantMiddleware", "router"]
