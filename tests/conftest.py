@@ -16,13 +16,16 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from tests.fixtures.tenants import Brand, make_brand
-from tiffin.app import create_app
+from tiffin.app import create_app, module_runtimes
 from tiffin.infra.embedded import APP_ROLE, EmbeddedEngines
 from tiffin.infra.resources import Resources
 from tiffin.migrations import upgrade
+from tiffin.sandbox.server import SandboxServer
+from tiffin.sandbox.sms import ACCOUNT_SID, AUTH_TOKEN, create_sms_provider
 from tiffin.settings import Settings
 from tiffin.tenancy.service import tenants
 
@@ -63,7 +66,15 @@ def database_urls(engines: EmbeddedEngines) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="session")
-def settings(engines: EmbeddedEngines, database_urls: tuple[str, str]) -> Settings:
+def sms_sandbox() -> Iterator[SandboxServer]:
+    with SandboxServer(create_sms_provider()) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def settings(
+    engines: EmbeddedEngines, database_urls: tuple[str, str], sms_sandbox: SandboxServer
+) -> Settings:
     return Settings(
         env="test",
         database_url=database_urls[0],
@@ -72,6 +83,9 @@ def settings(engines: EmbeddedEngines, database_urls: tuple[str, str]) -> Settin
         temporal_address=os.environ.get("TIFFIN_TEMPORAL_ADDRESS") or engines.start_temporal(),
         max_body_bytes=64 * 1024,
         relay_poll_seconds=0.2,
+        sms_api_url=sms_sandbox.url,
+        sms_account_sid=ACCOUNT_SID,
+        sms_auth_token=SecretStr(AUTH_TOKEN),
     )
 
 
@@ -83,8 +97,9 @@ async def resources(settings: Settings) -> AsyncIterator[Resources]:
 
 
 @pytest.fixture(scope="session")
-def app(resources: Resources) -> FastAPI:
-    return create_app(resources=resources)
+async def app(resources: Resources) -> AsyncIterator[FastAPI]:
+    async with module_runtimes(resources):
+        yield create_app(resources=resources)
 
 
 @pytest.fixture

@@ -11,6 +11,8 @@ from temporalio.client import Client
 
 from tiffin import __version__
 from tiffin.catalog.api import router as catalog_router
+from tiffin.identity.api import AccessTokenMiddleware, identity_runtime
+from tiffin.identity.api import routers as identity_routers
 from tiffin.infra.health import readiness
 from tiffin.infra.http.deps import ResourcesDep
 from tiffin.infra.http.errors import install_error_handlers
@@ -22,9 +24,17 @@ from tiffin.tenancy.api import router as tenancy_router
 from tiffin.tenancy.service import tenants
 
 
+@asynccontextmanager
+async def module_runtimes(resources: Resources) -> AsyncIterator[None]:
+    """Per-process machinery of the modules (caches, key rings, Pub/Sub watchers)."""
+    async with identity_runtime(resources):
+        yield
+
+
 def create_app(settings: Settings | None = None, resources: Resources | None = None) -> FastAPI:
-    """`resources` lets a caller that already holds connections (tests, `tiffin dev`) share
-    them; otherwise the app opens its own from settings and closes them on shutdown."""
+    """`resources` lets a caller that already holds connections and runs the module runtimes
+    (tests, `tiffin dev`) share them; otherwise the app opens its own from settings, runs the
+    runtimes, and closes everything on shutdown."""
     settings = settings or (resources.settings if resources else get_settings())
     tenants.configure(cache_seconds=settings.tenant_cache_seconds)
 
@@ -34,11 +44,12 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
             app.state.resources = resources
             yield
             return
-        app.state.resources = await Resources.open(settings)
+        app.state.resources = opened = await Resources.open(settings)
         try:
-            yield
+            async with module_runtimes(opened):
+                yield
         finally:
-            await app.state.resources.close()
+            await opened.close()
 
     app = FastAPI(
         title="tiffin",
@@ -49,7 +60,9 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     if resources is not None:
         app.state.resources = resources
     install_error_handlers(app)
-    # Added innermost first: request context wraps everything, then the body limit.
+    # Added innermost first: request context wraps everything, then the body limit, then the
+    # tenant, then the account (whose token must belong to that tenant).
+    app.add_middleware(AccessTokenMiddleware)
     app.add_middleware(TenantMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
@@ -76,5 +89,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         )
 
     app.include_router(tenancy_router)
+    for router in identity_routers:
+        app.include_router(router)
     app.include_router(catalog_router)
     return app

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from tiffin.app import create_app
+from tiffin.app import create_app, module_runtimes
 from tiffin.infra.embedded import EmbeddedEngines
 from tiffin.infra.observability import configure_logging
 from tiffin.infra.resources import Resources
@@ -74,21 +74,26 @@ async def _dev(settings: Settings) -> None:
     stop = asyncio.Event()
     _stop_on_signals(stop)
     try:
-        keys = await demo.seed(resources.sessionmaker)
-        base = f"http://{settings.host}:{settings.port}"
-        lines = [
-            "",
-            f"  tiffin dev is up: {base}  (docs: {base}/docs, readiness: {base}/readyz)",
-            f"  PostgreSQL {settings.database_url}",
-            f"  Redis      {settings.redis_url}",
-            f"  Temporal   {settings.temporal_address}",
-            "  Demo brands: send `X-Tenant-ID: spice-route` or `X-Tenant-ID: green-bowl`",
-        ]
-        lines += [f"  API key for {slug} (shown once): {key}" for slug, key in keys.items()]
-        print("\n".join(lines) + "\n  Ctrl-C stops everything.\n", flush=True)
-        await asyncio.gather(_serve_api(settings, resources, stop), run_worker(resources, stop))
+        async with module_runtimes(resources):
+            keys = await demo.seed(resources.sessionmaker)
+            _print_banner(settings, keys)
+            await asyncio.gather(_serve_api(settings, resources, stop), run_worker(resources, stop))
     finally:
         await resources.close()
+
+
+def _print_banner(settings: Settings, keys: dict[str, str]) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    lines = [
+        "",
+        f"  tiffin dev is up: {base}  (docs: {base}/docs, readiness: {base}/readyz)",
+        f"  PostgreSQL {settings.database_url}",
+        f"  Redis      {settings.redis_url}",
+        f"  Temporal   {settings.temporal_address}",
+        "  Demo brands: send `X-Tenant-ID: spice-route` or `X-Tenant-ID: green-bowl`",
+    ]
+    lines += [f"  API key for {slug} (shown once): {key}" for slug, key in keys.items()]
+    print("\n".join(lines) + "\n  Ctrl-C stops everything.\n", flush=True)
 
 
 @app.command()

@@ -28,6 +28,7 @@ PLATFORM_TABLES = {
     "outbox",
     "processed_events",
     "alembic_version",
+    "signing_keys",
 }
 
 

@@ -9,3 +9,12 @@ class AccountCreated(DomainEvent):
     type = "identity.account_created"
     account_id: uuid.UUID
     kind: str
+
+
+class SecurityEventRecorded(DomainEvent):
+    """Feeds alerting (a burst of `refresh_token_reuse` or `login_failed`)."""
+
+    type = "identity.security_event_recorded"
+    security_event_id: uuid.UUID
+    kind: str
+    account_id: uuid.UUID | None

@@ -1,7 +1,13 @@
-"""One injectable clock: workflows, simulations and tests decide what time it is."""
+"""One injectable clock: workflows, simulations and tests decide what time it is.
+
+Modules import the shared `clock` and call `clock.now()`; a test swaps its source with
+`clock.use(FrozenClock(...))` instead of sleeping through a timeout.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -18,8 +24,8 @@ class SystemClock:
 class FrozenClock:
     """A clock that moves only when told to."""
 
-    def __init__(self, at: datetime) -> None:
-        self._at = at
+    def __init__(self, at: datetime | None = None) -> None:
+        self._at = at or datetime.now(UTC)
 
     def now(self) -> datetime:
         return self._at
@@ -28,4 +34,20 @@ class FrozenClock:
         self._at += delta
 
 
-clock: Clock = SystemClock()
+class SharedClock:
+    def __init__(self) -> None:
+        self._source: Clock = SystemClock()
+
+    def now(self) -> datetime:
+        return self._source.now()
+
+    @contextmanager
+    def use(self, source: Clock) -> Iterator[Clock]:
+        previous, self._source = self._source, source
+        try:
+            yield source
+        finally:
+            self._source = previous
+
+
+clock = SharedClock()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -28,6 +29,8 @@ class Resources:
     redis: Redis
     temporal: Client
     bus: EventBus
+    # Outbound HTTP to third parties (identity providers, SMS, gateways): one pooled client.
+    http: httpx.AsyncClient
 
     @classmethod
     async def open(cls, settings: Settings) -> Resources:
@@ -57,8 +60,10 @@ class Resources:
             redis=redis,
             temporal=temporal,
             bus=RedisStreamsBus(redis, maxlen=settings.event_stream_maxlen),
+            http=httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)),
         )
 
     async def close(self) -> None:
+        await self.http.aclose()
         await self.redis.aclose()
         await self.engine.dispose()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tiffin.infra.http.auth import Principal, require_scope
+from tiffin.infra.http.deps import SessionDep, TenantId
 from tiffin.infra.http.errors import TiffinError, problem
-from tiffin.tenancy.schemas import Tenant
+from tiffin.tenancy.schemas import ApiKeyCreate, ApiKeyIssued, Tenant
 from tiffin.tenancy.service import tenants
 
 TENANT_SCOPED_PREFIX = "/v1/"
@@ -81,6 +84,28 @@ router = APIRouter(prefix="/v1", tags=["tenancy"])
 @router.get("/tenant", response_model=Tenant, summary="The brand this request is for")
 async def get_tenant(tenant: CurrentTenant) -> Tenant:
     return tenant
+
+
+KeyAdmin = Annotated[Principal, Depends(require_scope("api_keys:write"))]
+
+
+@router.post(
+    "/api-keys",
+    status_code=201,
+    response_model=ApiKeyIssued,
+    summary="Issue a server-to-server key (shown once)",
+)
+async def issue_api_key(
+    body: ApiKeyCreate, session: SessionDep, tenant_id: TenantId, _: KeyAdmin
+) -> ApiKeyIssued:
+    return await tenants.issue_api_key(session, tenant_id, name=body.name, scopes=body.scopes)
+
+
+@router.delete("/api-keys/{key_id}", status_code=204, summary="Revoke a key")
+async def revoke_api_key(
+    key_id: uuid.UUID, session: SessionDep, tenant_id: TenantId, _: KeyAdmin
+) -> None:
+    await tenants.revoke_api_key(session, tenant_id, key_id)
 
 
 __all__ = ["CurrentTenant", "TenantMiddleware", "router"]

@@ -21,3 +21,7 @@ class TenantSuspended(TiffinError):
 
 class TenantExists(TiffinError):
     status, type, title = 409, "tenant-exists", "A brand with this slug or domain exists"
+
+
+class ApiKeyNotFound(TiffinError):
+    status, type, title = 404, "api-key-not-found", "No such API key"

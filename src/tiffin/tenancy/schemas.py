@@ -50,3 +50,8 @@ class ApiKeyPrincipal(BaseModel):
     id: uuid.UUID
     tenant_id: uuid.UUID
     scopes: frozenset[str]
+
+
+class ApiKeyCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[str] = Field(min_length=1, max_length=50)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tiffin.infra.bus import outbox
 from tiffin.infra.clock import clock
 from tiffin.tenancy.errors import (
+    ApiKeyNotFound,
     InvalidApiKey,
     TenantExists,
     TenantMismatch,
@@ -91,7 +92,7 @@ class TenantService:
     ) -> None:
         row = await session.get(TenantApiKey, key_id)
         if row is None or row.tenant_id != tenant_id:
-            raise InvalidApiKey("no such key")
+            raise ApiKeyNotFound()
         row.revoked_at = clock.now()
         await session.flush()
         self._keys.clear()
