@@ -12,11 +12,14 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from pydantic import SecretStr
 
 from tiffin.app import create_app, module_runtimes
 from tiffin.infra.embedded import EmbeddedEngines
 from tiffin.infra.observability import configure_logging
 from tiffin.infra.resources import Resources
+from tiffin.sandbox.server import SandboxServer
+from tiffin.sandbox.sms import ACCOUNT_SID, AUTH_TOKEN, create_sms_provider
 from tiffin.settings import Settings, get_settings
 
 app = typer.Typer(
@@ -90,6 +93,7 @@ def _print_banner(settings: Settings, keys: dict[str, str]) -> None:
         f"  PostgreSQL {settings.database_url}",
         f"  Redis      {settings.redis_url}",
         f"  Temporal   {settings.temporal_address}",
+        f"  SMS        {settings.sms_api_url}  (OTPs sent: /sandbox/messages)",
         "  Demo brands: send `X-Tenant-ID: spice-route` or `X-Tenant-ID: green-bowl`",
     ]
     lines += [f"  API key for {slug} (shown once): {key}" for slug, key in keys.items()]
@@ -111,8 +115,18 @@ def dev(
     settings = settings.model_copy(update=update)
     configure_logging(settings.log_level, settings.log_format)
     engines = EmbeddedEngines(settings.data_dir, temporal_ui=True)
+    sandboxes: list[SandboxServer] = []
     try:
         urls: dict[str, object] = {}
+        if settings.sms_api_url is None:
+            # No SMS provider configured: OTPs go to the local Twilio-protocol sandbox.
+            sms = SandboxServer(create_sms_provider())
+            sandboxes.append(sms)
+            urls |= {
+                "sms_api_url": sms.start(),
+                "sms_account_sid": ACCOUNT_SID,
+                "sms_auth_token": SecretStr(AUTH_TOKEN),
+            }
         if settings.database_url is None:
             urls["database_url"], urls["database_admin_url"] = engines.start_postgres()
         if settings.redis_url is None:
@@ -121,6 +135,8 @@ def dev(
             urls["temporal_address"] = engines.start_temporal()
         asyncio.run(_dev(settings.model_copy(update=urls)))
     finally:
+        for sandbox in sandboxes:
+            sandbox.stop()
         engines.stop()
 
 

@@ -767,17 +767,20 @@ class IdentityService:
     async def authenticate(
         self, sessionmaker: async_sessionmaker[AsyncSession], token: str, tenant_id: uuid.UUID
     ) -> AccountPrincipal:
-        claims = self.verifier.verify(token, tenant_id)
+        claims = self.verifier.verify(token, str(tenant_id))
         custom = await self._roles_of_tenant(sessionmaker, tenant_id)
-        return AccountPrincipal(
-            account_id=claims.sub,
-            tenant_id=claims.tenant,
-            session_id=claims.sid,
-            roles=claims.roles,
-            scopes=perms.permissions_of(claims.roles, custom),
-            restaurant_id=claims.restaurant,
-            expires_at=claims.exp,
-        )
+        try:
+            return AccountPrincipal(
+                account_id=uuid.UUID(claims.sub),
+                tenant_id=tenant_id,
+                session_id=uuid.UUID(claims.sid),
+                roles=claims.roles,
+                scopes=perms.permissions_of(claims.roles, custom),
+                restaurant_id=uuid.UUID(claims.restaurant) if claims.restaurant else None,
+                expires_at=claims.exp,
+            )
+        except ValueError as e:
+            raise InvalidToken("malformed claims") from e
 
     async def ensure_not_revoked(self, principal: AccountPrincipal) -> None:
         """For sensitive routes: ask Redis now instead of trusting the in-process mirror."""

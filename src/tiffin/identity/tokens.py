@@ -14,8 +14,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import jwt
 import orjson
@@ -28,7 +27,7 @@ from tiffin.identity.errors import InvalidToken
 ALG = "RS256"
 _PADDING = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
-_REQUIRED = ("sub", "tenant", "sid", "exp", "iat", "jti", "roles")
+_REQUIRED = frozenset({"sub", "tenant", "sid", "exp", "iat", "jti", "roles"})
 
 
 def _b64decode(segment: str) -> bytes:
@@ -76,16 +75,18 @@ def public_key_from_jwk(jwk: dict[str, Any]) -> rsa.RSAPublicKey:
     return rsa.RSAPublicNumbers(e, n).public_key()
 
 
-@dataclass(frozen=True)
-class AccessClaims:
-    sub: uuid.UUID
-    tenant: uuid.UUID
-    sid: uuid.UUID
+class AccessClaims(NamedTuple):
+    """Verified claims as the token carries them (ids stay strings: the caller turns the
+    ones it needs into UUIDs)."""
+
+    sub: str
+    tenant: str
+    sid: str
     roles: tuple[str, ...]
     exp: int
     iat: int
     jti: str
-    restaurant: uuid.UUID | None
+    restaurant: str | None
 
 
 class KeyRing:
@@ -109,17 +110,20 @@ class RevokedSessions:
     (Pub/Sub) so the common path checks a dict; sensitive routes ask Redis itself."""
 
     def __init__(self, now: Callable[[], float] = time.time) -> None:
-        self._until: dict[uuid.UUID, float] = {}
+        self._until: dict[str, float] = {}
         self._now = now
 
-    def add(self, sid: uuid.UUID, until: float) -> None:
-        self._until[sid] = until
+    def add(self, sid: uuid.UUID | str, until: float) -> None:
+        self._until[str(sid)] = until
         if len(self._until) > 1_000_000:
             self.prune()
 
-    def __contains__(self, sid: uuid.UUID) -> bool:
+    def __contains__(self, sid: str) -> bool:
+        return self.revoked_at(sid, self._now())
+
+    def revoked_at(self, sid: str, now: float) -> bool:
         until = self._until.get(sid)
-        return until is not None and until > self._now()
+        return until is not None and until > now
 
     def prune(self) -> None:
         now = self._now()
@@ -128,7 +132,8 @@ class RevokedSessions:
 
 class TokenVerifier:
     """Signature, claims, tenant and revocation; answers for a token seen before come from a
-    bounded cache keyed by the token's hash (never past `exp`, never past a revocation)."""
+    bounded cache keyed by the token's hash (never past `exp`, never past a revocation).
+    `cache_size=0` turns the cache off."""
 
     def __init__(
         self,
@@ -147,69 +152,81 @@ class TokenVerifier:
         self.leeway = leeway
         self._now = now
         self._cache: dict[bytes, AccessClaims] = {}
+        self._header_keys: dict[str, rsa.RSAPublicKey] = {}
 
-    def verify(self, token: str, tenant_id: uuid.UUID) -> AccessClaims:
-        digest = hashlib.blake2b(token.encode(), digest_size=16).digest()
-        claims = self._cache.get(digest)
-        if claims is None:
-            claims = self._verify_fresh(token)
-            if len(self._cache) >= self.cache_size:
-                # Dicts keep insertion order: drop the oldest entry.
-                del self._cache[next(iter(self._cache))]
-            self._cache[digest] = claims
-        if claims.exp + self.leeway <= self._now():
+    def verify(self, token: str, tenant_id: str) -> AccessClaims:
+        now = self._now()
+        if self.cache_size:
+            digest = hashlib.blake2b(token.encode(), digest_size=16).digest()
+            claims = self._cache.get(digest)
+            if claims is None:
+                claims = self._verify_fresh(token, now)
+                if len(self._cache) >= self.cache_size:
+                    # Dicts keep insertion order: drop the oldest entry.
+                    del self._cache[next(iter(self._cache))]
+                self._cache[digest] = claims
+        else:
+            digest, claims = b"", self._verify_fresh(token, now)
+        if claims.exp + self.leeway <= now:
             self._cache.pop(digest, None)
             raise InvalidToken("expired")
         if claims.tenant != tenant_id:
             raise InvalidToken("issued for another brand")
-        if claims.sid in self.revoked:
+        if self.revoked.revoked_at(claims.sid, now):
             self._cache.pop(digest, None)
             raise InvalidToken("session revoked")
         return claims
 
-    def _verify_fresh(self, token: str) -> AccessClaims:
+    def _verify_fresh(self, token: str, now: float) -> AccessClaims:
+        signing_input, _, signature_b64 = token.rpartition(".")
+        header_b64, _, payload_b64 = signing_input.partition(".")
+        if not payload_b64 or "." in payload_b64:
+            raise InvalidToken("malformed")
         try:
-            header_b64, payload_b64, signature_b64 = token.split(".")
-            header = orjson.loads(_b64decode(header_b64))
-            if header.get("alg") != ALG:
-                raise InvalidToken("unexpected algorithm")
-            key = self.keys.public.get(header.get("kid", ""))
-            if key is None:
-                raise InvalidToken("unknown signing key")
-            key.verify(
-                _b64decode(signature_b64),
-                f"{header_b64}.{payload_b64}".encode(),
-                _PADDING,
-                _SHA256,
-            )
+            # Headers repeat (one per signing key): a verified header's key is remembered.
+            key = self._header_keys.get(header_b64) or self._key_of(header_b64)
+            key.verify(_b64decode(signature_b64), signing_input.encode(), _PADDING, _SHA256)
             payload = orjson.loads(_b64decode(payload_b64))
         except InvalidToken:
             raise
         except (ValueError, InvalidSignature, orjson.JSONDecodeError, AttributeError) as e:
             raise InvalidToken("malformed or forged") from e
-        if not isinstance(payload, dict) or any(c not in payload for c in _REQUIRED):
+        if len(self._header_keys) < 64:
+            self._header_keys[header_b64] = key
+        if type(payload) is not dict or not payload.keys() >= _REQUIRED:
             raise InvalidToken("missing claims")
         if payload.get("iss") != self.issuer:
             raise InvalidToken("wrong issuer")
-        if payload["iat"] > self._now() + self.leeway:
-            raise InvalidToken("issued in the future")
         try:
+            if payload["iat"] > now + self.leeway:
+                raise InvalidToken("issued in the future")
             restaurant = payload.get("restaurant")
             return AccessClaims(
-                sub=uuid.UUID(payload["sub"]),
-                tenant=uuid.UUID(payload["tenant"]),
-                sid=uuid.UUID(payload["sid"]),
-                roles=tuple(payload["roles"]),
-                exp=int(payload["exp"]),
-                iat=int(payload["iat"]),
-                jti=str(payload["jti"]),
-                restaurant=uuid.UUID(restaurant) if restaurant else None,
+                str(payload["sub"]),
+                str(payload["tenant"]),
+                str(payload["sid"]),
+                tuple(payload["roles"]),
+                int(payload["exp"]),
+                int(payload["iat"]),
+                str(payload["jti"]),
+                str(restaurant) if restaurant else None,
             )
         except (ValueError, TypeError) as e:
             raise InvalidToken("malformed claims") from e
 
+    def _key_of(self, header_b64: str) -> rsa.RSAPublicKey:
+        header = orjson.loads(_b64decode(header_b64))
+        if not isinstance(header, dict) or header.get("alg") != ALG:
+            raise InvalidToken("unexpected algorithm")
+        key = self.keys.public.get(str(header.get("kid", "")))
+        if key is None:
+            raise InvalidToken("unknown signing key")
+        return key
+
     def forget(self) -> None:
+        """Drops remembered answers and keys (after the key ring changes)."""
         self._cache.clear()
+        self._header_keys.clear()
 
 
 def sign_access_token(
