@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 import httpx
+import pytest
 from fastapi import APIRouter, FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,7 +14,10 @@ from hypothesis import strategies as st
 from tests.fixtures.identity import PASSWORD, SignedIn, login, new_customer, signed_in, unique_email
 from tests.fixtures.tenants import Brand
 from tiffin.identity.api import entitled
+from tiffin.identity.errors import AccountNotFound, Forbidden
 from tiffin.identity.schemas import AccountPrincipal
+from tiffin.identity.service import identity
+from tiffin.infra.resources import Resources
 
 
 async def _admin(client: httpx.AsyncClient, brand: Brand) -> SignedIn:
@@ -256,3 +260,49 @@ class TestPlansAndSessions:
         )
         after = await client.get("/v1/test-priority-support", headers=me.headers)
         assert after.status_code == 200
+
+
+class TestStaffAndRiders:
+    async def test_staff_tokens_name_their_restaurant_and_act_only_for_it(
+        self, client: httpx.AsyncClient, brand: Brand, resources: Resources
+    ) -> None:
+        restaurant, elsewhere = uuid.uuid4(), uuid.uuid4()
+        email = unique_email()
+        created = await client.post(
+            "/v1/accounts",
+            json={
+                "kind": "staff",
+                "name": "Cook",
+                "email": email,
+                "password": PASSWORD,
+                "restaurant_id": str(restaurant),
+            },
+            headers=brand.writer,
+        )
+        assert created.status_code == 201
+        staff = signed_in(brand, await login(client, brand, email))
+        principal = await identity.authenticate(
+            resources.sessionmaker, staff.access_token, brand.id
+        )
+        assert principal.restaurant_id == restaurant
+        assert "restaurant:orders" in principal.scopes
+        identity.ensure_restaurant_staff(principal, restaurant)
+        with pytest.raises(Forbidden):
+            identity.ensure_restaurant_staff(principal, elsewhere)
+
+    async def test_a_rider_reaches_only_their_own_assignments(
+        self, client: httpx.AsyncClient, brand: Brand, resources: Resources
+    ) -> None:
+        email = unique_email()
+        await client.post(
+            "/v1/accounts",
+            json={"kind": "rider", "name": "Rider", "email": email, "password": PASSWORD},
+            headers=brand.writer,
+        )
+        rider = signed_in(brand, await login(client, brand, email))
+        principal = await identity.authenticate(
+            resources.sessionmaker, rider.access_token, brand.id
+        )
+        identity.ensure_owner(principal, rider.account_id, any_permission="orders:read_any")
+        with pytest.raises(AccountNotFound):
+            identity.ensure_owner(principal, uuid.uuid4(), any_permission="orders:read_any")

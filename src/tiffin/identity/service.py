@@ -30,6 +30,7 @@ from tiffin.identity.errors import (
     AccountExists,
     AccountNotFound,
     FeatureNotEntitled,
+    Forbidden,
     InvalidCredentials,
     InvalidOtp,
     InvalidRefreshToken,
@@ -261,6 +262,21 @@ class IdentityService:
         if row is None:
             raise AccountNotFound()
         return Account.model_validate(row)
+
+    def ensure_owner(
+        self, principal: AccountPrincipal, owner_id: uuid.UUID, *, any_permission: str
+    ) -> None:
+        """A customer's orders, a rider's assignments: the owner, or whoever holds
+        `any_permission` (brand operations). Others get 404 (existence is not confirmed)."""
+        if owner_id != principal.account_id and not _granted(principal, any_permission):
+            raise AccountNotFound("no such resource")
+
+    def ensure_restaurant_staff(
+        self, principal: AccountPrincipal, restaurant_id: uuid.UUID
+    ) -> None:
+        """Staff act only for the restaurant their token names; admins for any."""
+        if principal.restaurant_id != restaurant_id and not _granted(principal, "*"):
+            raise Forbidden("this account works for another restaurant")
 
     async def get_by_phone(self, session: AsyncSession, phone: str) -> Account | None:
         row = await IdentityRepository.from_session(session).find_account(phone=phone, email=None)
