@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
@@ -53,30 +53,28 @@ class _Contact(BaseModel):
         return normalise_email(value) if value else None
 
 
-class AccountCreate(_Contact):
+class _Reachable(_Contact):
+    """An account needs a phone or an email to sign in and to be reached."""
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if not self.phone and not self.email:
+            raise ValueError("a phone or an email is required")
+        return self
+
+
+class AccountCreate(_Reachable):
     kind: AccountKind
     name: str = Field(min_length=1, max_length=200)
     password: str | None = Field(default=None, min_length=10, max_length=256)
     restaurant_id: uuid.UUID | None = None
 
-    @model_validator(mode="after")
-    def _reachable(self) -> AccountCreate:
-        if not self.phone and not self.email:
-            raise ValueError("a phone or an email is required")
-        return self
 
-
-class Registration(_Contact):
+class Registration(_Reachable):
     """A customer signing up with a password."""
 
     name: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=10, max_length=256)
-
-    @model_validator(mode="after")
-    def _reachable(self) -> Registration:
-        if not self.phone and not self.email:
-            raise ValueError("a phone or an email is required")
-        return self
 
 
 class Account(BaseModel):
