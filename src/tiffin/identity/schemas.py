@@ -267,3 +267,7 @@ class AccountPrincipal:
     scopes: frozenset[str]
     restaurant_id: uuid.UUID | None
     expires_at: int
+
+    @property
+    def actor(self) -> str:
+        return f"account:{self.account_id}"

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import tiffin.catalog.models
 import tiffin.identity.models
+import tiffin.infra.audit
 import tiffin.infra.bus.consumer
 import tiffin.infra.bus.outbox
 import tiffin.infra.http.idempotency

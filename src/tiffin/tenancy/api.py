@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tiffin.infra import audit
 from tiffin.infra.http.auth import Principal, require_scope
 from tiffin.infra.http.deps import SessionDep, TenantId
 from tiffin.infra.http.errors import TiffinError, problem
-from tiffin.tenancy.schemas import ApiKeyCreate, ApiKeyIssued, Tenant
+from tiffin.tenancy.schemas import ApiKeyCreate, ApiKeyIssued, AuditEntry, Tenant
 from tiffin.tenancy.service import tenants
 
 TENANT_SCOPED_PREFIX = "/v1/"
@@ -109,3 +111,22 @@ async def revoke_api_key(
 
 
 __all__ = ["CurrentTenant", "TenantMiddleware", "router"]
+
+
+@router.get(
+    "/audit-log",
+    response_model=list[AuditEntry],
+    summary="Changes to configuration, flags and catalog, newest first",
+)
+async def audit_log(
+    session: SessionDep,
+    _: Annotated[Principal, Depends(require_scope("audit:read"))],
+    entity: Annotated[str | None, Query(max_length=64)] = None,
+    entity_id: Annotated[str | None, Query(max_length=128)] = None,
+    before: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[AuditEntry]:
+    rows = await audit.entries(
+        session, entity=entity, entity_id=entity_id, before=before, limit=limit
+    )
+    return [AuditEntry.model_validate(r) for r in rows]

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -51,7 +53,24 @@ class ApiKeyPrincipal(BaseModel):
     tenant_id: uuid.UUID
     scopes: frozenset[str]
 
+    @property
+    def actor(self) -> str:
+        return f"api_key:{self.id}"
+
 
 class ApiKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     scopes: list[str] = Field(min_length=1, max_length=50)
+
+
+class AuditEntry(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    actor: str
+    entity: str
+    entity_id: str
+    action: str
+    before: Any | None
+    after: Any | None
+    created_at: datetime

@@ -30,6 +30,11 @@ class Principal(Protocol):
     @property
     def scopes(self) -> frozenset[str]: ...
 
+    @property
+    def actor(self) -> str:
+        """Who, for audit records: `account:<id>` or `api_key:<id>`."""
+        ...
+
 
 def require_scope(scope: str) -> Callable[[Request], Coroutine[Any, Any, Principal]]:
     async def dependency(request: Request) -> Principal:
@@ -41,3 +46,10 @@ def require_scope(scope: str) -> Callable[[Request], Coroutine[Any, Any, Princip
         return principal
 
     return dependency
+
+
+def current_principal(request: Request) -> Principal:
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if principal is None:
+        raise Unauthenticated()
+    return principal
