@@ -106,7 +106,10 @@ def test_dev_serves_the_demo_and_stops_cleanly_on_sigint(
         menu = httpx.get(
             f"{base}/v1/restaurants/{restaurants[0]['id']}/menu", headers={"X-Tenant-ID": brand}
         ).json()
-        assert menu["items"]
+        assert menu["menus"][0]["categories"][0]["items"]
+
+    app = httpx.get(f"{base}/v1/app-config", headers={"X-Tenant-ID": "spice-route"})
+    assert app.status_code == 200 and app.json()["theme"]["palette"]["primary"] == "#E23744"
 
     process.send_signal(signal.SIGINT)
     assert process.wait(30) == 0

@@ -11,6 +11,10 @@ from temporalio.client import Client
 
 from tiffin import __version__
 from tiffin.catalog.api import router as catalog_router
+from tiffin.config.api import config_runtime
+from tiffin.config.api import router as config_router
+from tiffin.flags.api import feature_gate, flags_runtime
+from tiffin.flags.api import router as flags_router
 from tiffin.identity.api import AccessTokenMiddleware, identity_runtime
 from tiffin.identity.api import routers as identity_routers
 from tiffin.infra.health import readiness
@@ -27,7 +31,7 @@ from tiffin.tenancy.service import tenants
 @asynccontextmanager
 async def module_runtimes(resources: Resources) -> AsyncIterator[None]:
     """Per-process machinery of the modules (caches, key rings, Pub/Sub watchers)."""
-    async with identity_runtime(resources):
+    async with identity_runtime(resources), flags_runtime(resources), config_runtime(resources):
         yield
 
 
@@ -59,6 +63,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     )
     if resources is not None:
         app.state.resources = resources
+    app.state.feature_gate = feature_gate
     install_error_handlers(app)
     # Added innermost first: request context wraps everything, then the body limit, then the
     # tenant, then the account (whose token must belong to that tenant).
@@ -88,8 +93,11 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
             status_code=200 if ready else 503,
         )
 
+    # Apps' hottest read first: routes are matched in order.
+    app.include_router(config_router)
     app.include_router(tenancy_router)
     for router in identity_routers:
         app.include_router(router)
     app.include_router(catalog_router)
+    app.include_router(flags_router)
     return app

@@ -202,8 +202,9 @@ def seed() -> None:
     async def main() -> None:
         resources = await Resources.open(settings)
         try:
-            for slug, key in (await demo.seed(resources.sessionmaker)).items():
-                print(f"API key for {slug} (shown once): {key}")
+            async with module_runtimes(resources):
+                for slug, key in (await demo.seed(resources.sessionmaker)).items():
+                    print(f"API key for {slug} (shown once): {key}")
         finally:
             await resources.close()
 

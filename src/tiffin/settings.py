@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     sms_auth_token: SecretStr = SecretStr("")
     sms_from: str = "TIFFIN"
 
+    # Feature flags: which environment of each flag this deployment serves.
+    flags_environment: str = "production"
+
     # Logs.
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"

@@ -48,6 +48,7 @@ from tiffin.identity.service import identity
 from tiffin.infra.http.auth import Principal, Unauthenticated, require_scope
 from tiffin.infra.http.deps import ResourcesDep, SessionDep, TenantId
 from tiffin.infra.http.errors import TiffinError, problem
+from tiffin.infra.http.features import feature
 from tiffin.infra.http.idempotency import IdempotencyDep
 from tiffin.infra.resources import Resources
 
@@ -105,14 +106,14 @@ class AccessTokenMiddleware:
         await self.app(scope, receive, send)
 
 
-def client_info(request: Request) -> ClientInfo:
+async def client_info(request: Request) -> ClientInfo:
     return ClientInfo(
         ip=request.client.host if request.client else "",
         user_agent=request.headers.get("user-agent", ""),
     )
 
 
-def current_account(request: Request) -> AccountPrincipal:
+async def current_account(request: Request) -> AccountPrincipal:
     principal = getattr(request.state, "principal", None)
     if not isinstance(principal, AccountPrincipal):
         raise Unauthenticated()
@@ -121,7 +122,7 @@ def current_account(request: Request) -> AccountPrincipal:
 
 async def sensitive_account(request: Request) -> AccountPrincipal:
     """For routes where a revoked session must stop at once, not at token expiry."""
-    principal = current_account(request)
+    principal = await current_account(request)
     await identity.ensure_not_revoked(principal)
     return principal
 
@@ -162,7 +163,7 @@ async def register(
     )
 
 
-@auth.post("/login", response_model=TokenPair)
+@auth.post("/login", response_model=TokenPair, dependencies=[feature("password_login")])
 async def login(
     body: PasswordLogin, resources: ResourcesDep, tenant_id: TenantId, client: Client
 ) -> TokenPair:
@@ -171,19 +172,21 @@ async def login(
     )
 
 
-@auth.post("/otp", status_code=202, response_model=OtpSent)
+@auth.post("/otp", status_code=202, response_model=OtpSent, dependencies=[feature("otp_login")])
 async def send_otp(body: OtpRequest, tenant_id: TenantId, client: Client) -> OtpSent:
     return await identity.send_otp(tenant_id, phone=body.phone, client=client)
 
 
-@auth.post("/otp/verify", response_model=TokenPair)
+@auth.post("/otp/verify", response_model=TokenPair, dependencies=[feature("otp_login")])
 async def verify_otp(
     body: OtpVerify, resources: ResourcesDep, tenant_id: TenantId, client: Client
 ) -> TokenPair:
     return await identity.verify_otp(resources.sessionmaker, tenant_id, data=body, client=client)
 
 
-@auth.post("/oidc/{provider}/start", response_model=OidcStarted)
+@auth.post(
+    "/oidc/{provider}/start", response_model=OidcStarted, dependencies=[feature("social_login")]
+)
 async def start_oidc(
     provider: str, body: OidcStart, session: SessionDep, tenant_id: TenantId
 ) -> OidcStarted:

@@ -30,6 +30,8 @@ KNOWN_PERMISSIONS = frozenset(
         "plans:write",
         "identity_providers:write",
         "catalog:write",
+        "config:write",
+        "flags:write",
     }
 )
 

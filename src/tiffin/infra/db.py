@@ -8,7 +8,7 @@ security reads it back through `tiffin_current_tenant()`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -83,10 +83,24 @@ async def set_tenant(session: AsyncSession, tenant_id: uuid.UUID | None) -> None
 async def tenant_transaction(
     sessionmaker: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID | None
 ) -> AsyncIterator[AsyncSession]:
-    """One transaction bound to one tenant: commits on success, rolls back on error."""
-    async with sessionmaker() as session, session.begin():
-        await set_tenant(session, tenant_id)
-        yield session
+    """One transaction bound to one tenant: commits on success, rolls back on error, then
+    runs what `after_commit` registered (only if it committed)."""
+    async with sessionmaker() as session:
+        async with session.begin():
+            await set_tenant(session, tenant_id)
+            yield session
+        for callback in session.info.pop(_AFTER_COMMIT, []):
+            await callback()
+
+
+_AFTER_COMMIT = "tiffin.after_commit"
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None]]) -> None:
+    """Runs `callback` once the transaction has committed: for side effects that must not be
+    seen before the change is (a cache invalidation, a live push). Durable effects belong in
+    the outbox instead; these are best effort."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
 async def assert_rls_enforced(engine: AsyncEngine) -> None:

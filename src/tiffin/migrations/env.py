@@ -8,6 +8,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import tiffin.catalog.models
+import tiffin.config.models
+import tiffin.flags.models
 import tiffin.identity.models
 import tiffin.infra.audit
 import tiffin.infra.bus.consumer

@@ -52,13 +52,12 @@ class TenantMiddleware:
             return
         resources = scope["app"].state.resources
         try:
-            async with resources.sessionmaker() as session:
-                tenant, principal = await tenants.resolve(
-                    session,
-                    host=_header(scope, b"host"),
-                    tenant_ref=_header(scope, b"x-tenant-id"),
-                    api_key=_api_key(scope),
-                )
+            tenant, principal = await tenants.resolve(
+                resources.sessionmaker,
+                host=_header(scope, b"host"),
+                tenant_ref=_header(scope, b"x-tenant-id"),
+                api_key=_api_key(scope),
+            )
         except TiffinError as error:
             request_id = scope.get("state", {}).get("request_id")
             await problem(error, instance=scope["path"], request_id=request_id)(
@@ -73,7 +72,7 @@ class TenantMiddleware:
         await self.app(scope, receive, send)
 
 
-def current_tenant(request: Request) -> Tenant:
+async def current_tenant(request: Request) -> Tenant:
     tenant: Tenant = request.state.tenant
     return tenant
 

@@ -7,7 +7,7 @@ import secrets
 import uuid
 
 from cachetools import TTLCache
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tiffin.infra.bus import outbox
 from tiffin.infra.clock import clock
@@ -99,7 +99,7 @@ class TenantService:
 
     async def resolve(
         self,
-        session: AsyncSession,
+        sessionmaker: async_sessionmaker[AsyncSession],
         *,
         host: str | None,
         tenant_ref: str | None,
@@ -110,20 +110,22 @@ class TenantService:
         Every source given must agree: a key of brand A sent to brand B's host is refused.
         The API key decides first, then the header, then the host.
         """
-        principal = await self._by_api_key(session, api_key) if api_key else None
+        # Answers come from the caches on almost every request; a session (and a connection)
+        # is opened only for a miss.
+        principal = await self._by_api_key(sessionmaker, api_key) if api_key else None
         claims: list[Tenant] = []
         if principal is not None:
-            by_key = await self._lookup(session, "id", str(principal.tenant_id))
+            by_key = await self._lookup(sessionmaker, "id", str(principal.tenant_id))
             if by_key is None:
                 raise InvalidApiKey()
             claims.append(by_key)
         if tenant_ref:
             kind = "id" if _is_uuid(tenant_ref) else "slug"
-            by_ref = await self._lookup(session, kind, tenant_ref.strip().lower())
+            by_ref = await self._lookup(sessionmaker, kind, tenant_ref.strip().lower())
             if by_ref is None:
                 raise UnknownTenant(f"no brand {tenant_ref!r}")
             claims.append(by_ref)
-        by_host = await self._lookup(session, "host", _normalise_host(host)) if host else None
+        by_host = await self._lookup(sessionmaker, "host", _normalise_host(host)) if host else None
         if by_host is not None:
             claims.append(by_host)
         if not claims:
@@ -134,19 +136,22 @@ class TenantService:
             raise TenantSuspended()
         return claims[0], principal
 
-    async def _lookup(self, session: AsyncSession, kind: str, value: str) -> Tenant | None:
+    async def _lookup(
+        self, sessionmaker: async_sessionmaker[AsyncSession], kind: str, value: str
+    ) -> Tenant | None:
         cache_key = (kind, value)
         if (hit := self._hits.get(cache_key)) is not None:
             return hit
         if cache_key in self._misses:
             return None
-        repo = TenantRepository.from_session(session)
-        if kind == "host":
-            row = await repo.get_by_hostname(value)
-        elif kind == "slug":
-            row = await repo.get_by_slug(value)
-        else:
-            row = await repo.get(uuid.UUID(value))
+        async with sessionmaker() as session:
+            repo = TenantRepository.from_session(session)
+            if kind == "host":
+                row = await repo.get_by_hostname(value)
+            elif kind == "slug":
+                row = await repo.get_by_slug(value)
+            else:
+                row = await repo.get(uuid.UUID(value))
         if row is None:
             self._misses[cache_key] = True
             return None
@@ -154,11 +159,14 @@ class TenantService:
         self._hits[cache_key] = tenant
         return tenant
 
-    async def _by_api_key(self, session: AsyncSession, key: str) -> ApiKeyPrincipal:
+    async def _by_api_key(
+        self, sessionmaker: async_sessionmaker[AsyncSession], key: str
+    ) -> ApiKeyPrincipal:
         key_hash = hash_api_key(key)
         if (hit := self._keys.get(key_hash)) is not None:
             return hit
-        row = await TenantRepository.from_session(session).get_api_key(key_hash)
+        async with sessionmaker() as session:
+            row = await TenantRepository.from_session(session).get_api_key(key_hash)
         if row is None:
             raise InvalidApiKey()
         principal = ApiKeyPrincipal(

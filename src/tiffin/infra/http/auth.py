@@ -48,7 +48,7 @@ def require_scope(scope: str) -> Callable[[Request], Coroutine[Any, Any, Princip
     return dependency
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:
         raise Unauthenticated()

@@ -13,12 +13,12 @@ from tiffin.infra.db import tenant_transaction
 from tiffin.infra.resources import Resources
 
 
-def get_resources(request: Request) -> Resources:
+async def get_resources(request: Request) -> Resources:
     resources: Resources = request.app.state.resources
     return resources
 
 
-def current_tenant_id(request: Request) -> uuid.UUID:
+async def current_tenant_id(request: Request) -> uuid.UUID:
     tenant_id: uuid.UUID | None = getattr(request.state, "tenant_id", None)
     if tenant_id is None:  # a route outside the tenant middleware's scope asked for one
         raise RuntimeError("no tenant resolved for this route")
@@ -28,7 +28,7 @@ def current_tenant_id(request: Request) -> uuid.UUID:
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's one transaction, bound to its tenant. Declared with scope="function" so
     it commits before the response is sent: a failed commit can never follow a 201."""
-    resources = get_resources(request)
+    resources: Resources = request.app.state.resources
     async with tenant_transaction(
         resources.sessionmaker, getattr(request.state, "tenant_id", None)
     ) as session:
