@@ -22,6 +22,8 @@ from tiffin.infra.http.deps import ResourcesDep
 from tiffin.infra.http.errors import install_error_handlers
 from tiffin.infra.http.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from tiffin.infra.resources import Resources
+from tiffin.ledger.api import ledger_runtime
+from tiffin.ledger.api import router as ledger_router
 from tiffin.settings import Settings, get_settings
 from tiffin.tenancy.api import TenantMiddleware
 from tiffin.tenancy.api import router as tenancy_router
@@ -31,7 +33,12 @@ from tiffin.tenancy.service import tenants
 @asynccontextmanager
 async def module_runtimes(resources: Resources) -> AsyncIterator[None]:
     """Per-process machinery of the modules (caches, key rings, Pub/Sub watchers)."""
-    async with identity_runtime(resources), flags_runtime(resources), config_runtime(resources):
+    async with (
+        identity_runtime(resources),
+        flags_runtime(resources),
+        config_runtime(resources),
+        ledger_runtime(resources),
+    ):
         yield
 
 
@@ -100,4 +107,5 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         app.include_router(router)
     app.include_router(catalog_router)
     app.include_router(flags_router)
+    app.include_router(ledger_router)
     return app

@@ -32,6 +32,9 @@ KNOWN_PERMISSIONS = frozenset(
         "catalog:write",
         "config:write",
         "flags:write",
+        "ledger:read",
+        "ledger:write",
+        "ledger:adjust",
     }
 )
 

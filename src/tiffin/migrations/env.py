@@ -15,6 +15,7 @@ import tiffin.infra.audit
 import tiffin.infra.bus.consumer
 import tiffin.infra.bus.outbox
 import tiffin.infra.http.idempotency
+import tiffin.ledger.models
 import tiffin.tenancy.models  # noqa: F401  (tables register on the metadata)
 from tiffin.infra.db import Base
 from tiffin.settings import get_settings
