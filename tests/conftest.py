@@ -122,3 +122,6 @@ async def other_brand(resources: Resources) -> Brand:
 @pytest.fixture(autouse=True)
 def _fresh_tenant_cache() -> None:
     tenants.forget()
+
+
+from tests.ledger.conftest import open_account  # noqa: E402,F401  (also for top-level tests)

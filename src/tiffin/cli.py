@@ -211,5 +211,43 @@ def seed() -> None:
     asyncio.run(main())
 
 
+ledger_app = typer.Typer(help="The double-entry ledger", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("verify")
+def ledger_verify(
+    tenant: Annotated[list[str] | None, typer.Option(help="tenant ids (default: all)")] = None,
+) -> None:
+    """Recomputes every balance from the transfers and checks debits equal credits per
+    tenant and currency; exits 1 on any difference."""
+    import uuid
+
+    from tiffin.infra.db import tenant_transaction
+    from tiffin.ledger.service import ledger
+    from tiffin.tenancy.service import tenants
+
+    settings = get_settings()
+    configure_logging("WARNING", settings.log_format)
+
+    async def main() -> int:
+        resources = await Resources.open(settings)
+        try:
+            if tenant:
+                ids = [uuid.UUID(t) for t in tenant]
+            else:
+                async with tenant_transaction(resources.sessionmaker, None) as session:
+                    ids = await tenants.ids(session)
+            problems = await ledger.verify(resources.sessionmaker, ids)
+        finally:
+            await resources.close()
+        for problem in problems:
+            print(f"MISMATCH tenant {problem.tenant_id}: {problem.what}")
+        print(f"ledger verify: {len(ids)} tenant(s), {len(problems)} difference(s)")
+        return 1 if problems else 0
+
+    raise typer.Exit(asyncio.run(main()))
+
+
 if __name__ == "__main__":
     app()

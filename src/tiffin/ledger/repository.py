@@ -45,16 +45,25 @@ class LedgerRepository:
         return cls(session)
 
     # -- the writer's batch -----------------------------------------------------------------
-    async def transfers(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Transfer]:
+    async def transfers(
+        self, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, Transfer]:
         if not ids:
             return {}
+        # Every statement names the tenant: the keys start with tenant_id, so that is what
+        # lets PostgreSQL use them (row-level security alone would still be correct).
         rows = await self.session.execute(
-            text(f"SELECT {_TRANSFER_COLUMNS} FROM ledger_transfers WHERE id = ANY(:ids)"),
-            {"ids": list(ids)},
+            text(
+                f"SELECT {_TRANSFER_COLUMNS} FROM ledger_transfers "
+                "WHERE tenant_id = :tenant AND id = ANY(:ids)"
+            ),
+            {"tenant": tenant_id, "ids": list(ids)},
         )
         return {row.id: _transfer(row) for row in rows}
 
-    async def pendings(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Pending]:
+    async def pendings(
+        self, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, Pending]:
         """Pending transfers by id, each with how (if at all) it has been resolved."""
         if not ids:
             return {}
@@ -63,13 +72,15 @@ class LedgerRepository:
                 f"SELECT {', '.join('p.' + c.strip() for c in _TRANSFER_COLUMNS.split(','))}, "
                 "r.kind AS resolution FROM ledger_transfers p "
                 "LEFT JOIN ledger_transfers r ON r.tenant_id = p.tenant_id AND r.pending_id = p.id "
-                "WHERE p.id = ANY(:ids) AND p.kind = 'pending'"
+                "WHERE p.tenant_id = :tenant AND p.id = ANY(:ids) AND p.kind = 'pending'"
             ),
-            {"ids": list(ids)},
+            {"tenant": tenant_id, "ids": list(ids)},
         )
         return {row.id: Pending(_transfer(row), row.resolution) for row in rows}
 
-    async def lock_accounts(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Account]:
+    async def lock_accounts(
+        self, tenant_id: uuid.UUID, ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, Account]:
         """Locks in id order, so concurrent writers touching the same accounts never
         deadlock."""
         ordered = sorted(set(ids))
@@ -80,9 +91,9 @@ class LedgerRepository:
                 "SELECT id, ledger, debits_must_not_exceed_credits, "
                 "credits_must_not_exceed_debits, credit_limit, debits_posted, credits_posted, "
                 "debits_pending, credits_pending FROM ledger_accounts "
-                "WHERE id = ANY(:ids) ORDER BY id FOR UPDATE"
+                "WHERE tenant_id = :tenant AND id = ANY(:ids) ORDER BY id FOR UPDATE"
             ),
-            {"ids": ordered},
+            {"tenant": tenant_id, "ids": ordered},
         )
         return {row.id: Account(**row._mapping) for row in rows}
 
@@ -116,7 +127,7 @@ class LedgerRepository:
             },
         )
 
-    async def update_balances(self, accounts: Sequence[Account]) -> None:
+    async def update_balances(self, tenant_id: uuid.UUID, accounts: Sequence[Account]) -> None:
         if not accounts:
             return
         await self.session.execute(
@@ -125,9 +136,10 @@ class LedgerRepository:
                 "debits_pending = v.dq, credits_pending = v.cq "
                 "FROM unnest(CAST(:ids AS uuid[]), CAST(:dp AS bigint[]), CAST(:cp AS bigint[]), "
                 "CAST(:dq AS bigint[]), CAST(:cq AS bigint[])) AS v(id, dp, cp, dq, cq) "
-                "WHERE a.id = v.id"
+                "WHERE a.tenant_id = :tenant AND a.id = v.id"
             ),
             {
+                "tenant": tenant_id,
                 "ids": [a.id for a in accounts],
                 "dp": [a.debits_posted for a in accounts],
                 "cp": [a.credits_posted for a in accounts],
@@ -148,7 +160,12 @@ class LedgerRepository:
         return await self.session.get(LedgerTransfer, (tenant_id, transfer_id))
 
     async def entries(
-        self, account_id: uuid.UUID, *, before: tuple[datetime, uuid.UUID] | None, limit: int
+        self,
+        tenant_id: uuid.UUID,
+        account_id: uuid.UUID,
+        *,
+        before: tuple[datetime, uuid.UUID] | None,
+        limit: int,
     ) -> Sequence[Row[Any]]:
         """Posted movements of an account, newest first, with the pending amount a
         resolution released (for statements)."""
@@ -158,7 +175,8 @@ class LedgerRepository:
                 "SELECT t.id, t.timestamp, t.kind, t.code, t.amount, t.user_data, "
                 "t.debit_account_id, t.credit_account_id, t.pending_id "
                 "FROM ledger_transfers t "
-                "WHERE (t.debit_account_id = :account OR t.credit_account_id = :account) "
+                "WHERE t.tenant_id = :tenant "
+                "AND (t.debit_account_id = :account OR t.credit_account_id = :account) "
                 f"AND t.kind IN ('single', 'post') {cursor} "
                 "ORDER BY t.timestamp DESC, t.id DESC LIMIT :limit"
             ),

@@ -254,7 +254,7 @@ class LedgerService:
                 before, balance = (datetime.fromisoformat(at), uuid.UUID(last)), int(carried)
             except ValueError as e:
                 raise InvalidCursor() from e
-        rows = await repo.entries(account_id, before=before, limit=limit + 1)
+        rows = await repo.entries(tenant_id, account_id, before=before, limit=limit + 1)
         credit_normal = account.type not in DEBIT_NORMAL
         entries = []
         for r in rows[:limit]:

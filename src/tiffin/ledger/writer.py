@@ -112,8 +112,10 @@ class LedgerWriter:
         transfers = [t for r in requests for t in r.transfers]
         async with tenant_transaction(self.sessionmaker, tenant_id) as session:
             repo = LedgerRepository.from_session(session)
-            existing = await repo.transfers([t.id for t in transfers])
-            pendings = await repo.pendings([t.pending_id for t in transfers if t.pending_id])
+            existing = await repo.transfers(tenant_id, [t.id for t in transfers])
+            pendings = await repo.pendings(
+                tenant_id, [t.pending_id for t in transfers if t.pending_id]
+            )
             touched = {
                 a
                 for t in transfers
@@ -126,13 +128,14 @@ class LedgerWriter:
                 for a in (p.transfer.debit_account_id, p.transfer.credit_account_id)
                 if a is not None
             }
-            accounts = await repo.lock_accounts(touched)
+            accounts = await repo.lock_accounts(tenant_id, touched)
             before = {k: v.balances() for k, v in accounts.items()}
             engine = Engine(accounts, existing, pendings, clock.now())
             results = [engine.apply(r.transfers, linked=r.linked) for r in requests]
             await repo.insert_transfers(tenant_id, engine.accepted)
             await repo.update_balances(
-                [a for k, a in engine.accounts.items() if a.balances() != before.get(k)]
+                tenant_id,
+                [a for k, a in engine.accounts.items() if a.balances() != before.get(k)],
             )
         return results
 

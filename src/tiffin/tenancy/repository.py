@@ -42,6 +42,9 @@ class TenantRepository:
         )
         return list(rows)
 
+    async def ids(self) -> list[uuid.UUID]:
+        return list(await self.session.scalars(select(Tenant.id).order_by(Tenant.id)))
+
     async def add(self, *rows: Tenant | TenantDomain | TenantApiKey) -> None:
         self.session.add_all(rows)
         await self.session.flush()

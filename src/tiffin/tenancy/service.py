@@ -68,6 +68,10 @@ class TenantService:
         self._misses.clear()
         return Tenant.model_validate(row)
 
+    async def ids(self, session: AsyncSession) -> list[uuid.UUID]:
+        """Every tenant (platform jobs iterate over them)."""
+        return await TenantRepository.from_session(session).ids()
+
     async def get_by_slug(self, session: AsyncSession, slug: str) -> Tenant | None:
         row = await TenantRepository.from_session(session).get_by_slug(slug)
         return Tenant.model_validate(row) if row else None
