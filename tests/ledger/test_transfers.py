@@ -211,3 +211,23 @@ async def test_64_concurrent_spenders_drain_a_wallet_of_1000_exactly(
     final = await balances(resources, brand, wallet)
     assert final.balance == 0 and final.available == 0
     assert await ledger.verify(resources.sessionmaker, [brand.id]) == []
+
+
+async def test_the_worker_sweeps_holds_past_their_timeout(
+    resources: Resources, brand: Brand, open_account: OpenAccount
+) -> None:
+    from tiffin.worker import sweep_ledger
+
+    a, b = await open_account("gateway_clearing"), await open_account()
+    await move(brand, a, b, 10, kind="pending", timeout_seconds=60)
+    stop = asyncio.Event()
+    with clock.use(FrozenClock(clock.now() + timedelta(minutes=5))):
+        sweeper = asyncio.create_task(sweep_ledger(resources, stop, every_seconds=0.05))
+        try:
+            deadline = asyncio.get_running_loop().time() + 10
+            while (await balances(resources, brand, b)).credits_pending:
+                assert asyncio.get_running_loop().time() < deadline, "not swept in time"
+                await asyncio.sleep(0.02)
+        finally:
+            stop.set()
+            await sweeper

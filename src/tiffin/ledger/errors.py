@@ -24,3 +24,43 @@ class TransferRefused(TiffinError):
 
 class InvalidCursor(TiffinError):
     status, type, title = 400, "invalid-cursor", "The cursor is not valid"
+
+
+class InsufficientFunds(TiffinError):
+    status, type, title = 409, "insufficient-funds", "The wallet cannot pay this amount"
+
+
+class WalletPaymentNotFound(TiffinError):
+    status, type, title = 409, "wallet-payment-not-found", "The order holds no wallet payment"
+
+
+class OrderAmountMismatch(TiffinError):
+    status, type, title = 409, "order-amount-mismatch", "The order's total differs from its hold"
+
+
+class CreditLineMismatch(TiffinError):
+    status, type, title = 409, "credit-line-mismatch", "The account exists with another credit line"
+
+
+class PromotionAlreadyExpired(TiffinError):
+    status, type, title = 409, "promotion-already-expired", "The promotion expires in the past"
+
+
+class SettlementNotDue(TiffinError):
+    status, type, title = 409, "settlement-not-due", "The settlement's day has not ended yet"
+
+
+class SettlementNotFound(TiffinError):
+    status, type, title = 404, "settlement-not-found", "No such settlement"
+
+
+class PayoutRefused(TiffinError):
+    """The ledger refused a payout for a reason a retry cannot change."""
+
+    status, type, title = 409, "payout-refused", "The ledger refused the payout"
+
+
+class PayoutRaced(TiffinError):
+    """The payable moved between reading what is owed and paying it: compute again."""
+
+    status, type, title = 409, "payout-raced", "The payable changed while it was paid out"

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, select, text
+from sqlalchemy import Row, func, literal, or_, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tiffin.ledger.engine import Account, Pending, Transfer
-from tiffin.ledger.models import LedgerAccount, LedgerTransfer
+from tiffin.ledger.models import (
+    LedgerAccount,
+    LedgerTransfer,
+    SettlementRun,
+    SettlementStatementRow,
+    WalletPromotion,
+)
 
 _TRANSFER_COLUMNS = (
     "id, debit_account_id, credit_account_id, amount, ledger, code, kind, pending_id, "
@@ -181,6 +188,7 @@ class LedgerRepository:
                 "ORDER BY t.timestamp DESC, t.id DESC LIMIT :limit"
             ),
             {
+                "tenant": tenant_id,
                 "account": account_id,
                 "limit": limit,
                 **({"at": before[0], "last": before[1]} if before else {}),
@@ -243,3 +251,228 @@ SELECT a.id, a.ledger, a.debits_posted, a.credits_posted, a.debits_pending, a.cr
        coalesce(s.dq, 0) AS dq, coalesce(s.cq, 0) AS cq
 FROM ledger_accounts a LEFT JOIN sums s ON s.account = a.id
 """
+
+
+class WalletRepository:
+    """SQL of the wallet flows and settlements: owners' accounts, a payable's movements,
+    the promotional-expiry schedule, settlement runs and statements. Every statement names
+    the tenant, as the ledger's do."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @classmethod
+    def from_session(cls, session: AsyncSession) -> WalletRepository:
+        return cls(session)
+
+    # -- ledger reads -------------------------------------------------------------------------
+    async def accounts_of_type(
+        self, tenant_id: uuid.UUID, type_: str, *, created_before: datetime
+    ) -> Sequence[LedgerAccount]:
+        rows = await self.session.scalars(
+            select(LedgerAccount)
+            .where(
+                LedgerAccount.tenant_id == tenant_id,
+                LedgerAccount.type == type_,
+                LedgerAccount.created_at < created_before,
+            )
+            .order_by(LedgerAccount.id)
+        )
+        return rows.all()
+
+    async def credits_before(
+        self, tenant_id: uuid.UUID, account_id: uuid.UUID, cutoff: datetime
+    ) -> int:
+        """Everything posted to the account's credit side before `cutoff`."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(LedgerTransfer.amount), 0)).where(
+                LedgerTransfer.tenant_id == tenant_id,
+                LedgerTransfer.credit_account_id == account_id,
+                LedgerTransfer.kind.in_(("single", "post")),
+                LedgerTransfer.timestamp < cutoff,
+            )
+        )
+        return int(total or 0)
+
+    async def movements(
+        self, tenant_id: uuid.UUID, account_id: uuid.UUID, start: datetime, end: datetime
+    ) -> Sequence[LedgerTransfer]:
+        """Posted movements of an account in [start, end), oldest first."""
+        rows = await self.session.scalars(
+            select(LedgerTransfer)
+            .where(
+                LedgerTransfer.tenant_id == tenant_id,
+                or_(
+                    LedgerTransfer.debit_account_id == account_id,
+                    LedgerTransfer.credit_account_id == account_id,
+                ),
+                LedgerTransfer.kind.in_(("single", "post")),
+                LedgerTransfer.timestamp >= start,
+                LedgerTransfer.timestamp < end,
+            )
+            .order_by(LedgerTransfer.timestamp, LedgerTransfer.id)
+        )
+        return rows.all()
+
+    # -- promotional expiry -------------------------------------------------------------------
+    async def add_promotion(self, row: WalletPromotion) -> None:
+        await self.session.execute(
+            pg_insert(WalletPromotion)
+            .values(
+                tenant_id=row.tenant_id,
+                id=row.id,
+                customer_id=row.customer_id,
+                account_id=row.account_id,
+                kind=row.kind,
+                amount=row.amount,
+                expires_at=row.expires_at,
+            )
+            .on_conflict_do_nothing()
+        )
+
+    async def due_promotions(
+        self,
+        tenant_id: uuid.UUID,
+        now: datetime,
+        *,
+        account_id: uuid.UUID | None,
+        limit: int,
+    ) -> Sequence[WalletPromotion]:
+        """Unsettled grants past their expiry, per account in expiry order."""
+        query = select(WalletPromotion).where(
+            WalletPromotion.tenant_id == tenant_id,
+            WalletPromotion.settled_at.is_(None),
+            WalletPromotion.expires_at <= now,
+        )
+        if account_id is not None:
+            query = query.where(WalletPromotion.account_id == account_id)
+        rows = await self.session.scalars(
+            query.order_by(
+                WalletPromotion.account_id, WalletPromotion.expires_at, WalletPromotion.id
+            ).limit(limit)
+        )
+        return rows.all()
+
+    async def promotions_after(self, grant: WalletPromotion) -> int:
+        """The total of the account's grants that expire after `grant`."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(WalletPromotion.amount), 0)).where(
+                WalletPromotion.tenant_id == grant.tenant_id,
+                WalletPromotion.account_id == grant.account_id,
+                tuple_(WalletPromotion.expires_at, WalletPromotion.id)
+                > tuple_(literal(grant.expires_at), literal(grant.id)),
+            )
+        )
+        return int(total or 0)
+
+    async def settle_promotion(
+        self, tenant_id: uuid.UUID, promotion_id: uuid.UUID, *, clawed_back: int, at: datetime
+    ) -> None:
+        await self.session.execute(
+            update(WalletPromotion)
+            .where(
+                WalletPromotion.tenant_id == tenant_id,
+                WalletPromotion.id == promotion_id,
+                WalletPromotion.settled_at.is_(None),
+            )
+            .values(clawed_back=clawed_back, settled_at=at)
+        )
+
+    # -- settlements --------------------------------------------------------------------------
+    async def settlement_run(
+        self, tenant_id: uuid.UUID, settlement_date: date
+    ) -> SettlementRun | None:
+        return await self.session.get(SettlementRun, (tenant_id, settlement_date))
+
+    async def add_settlement_run(self, row: SettlementRun) -> SettlementRun:
+        """Inserts the run unless one exists; returns the stored one (the first wins)."""
+        await self.session.execute(
+            pg_insert(SettlementRun)
+            .values(
+                tenant_id=row.tenant_id,
+                settlement_date=row.settlement_date,
+                timezone=row.timezone,
+                period_start=row.period_start,
+                cutoff=row.cutoff,
+                ledger=row.ledger,
+                status=row.status,
+                restaurants_paid=0,
+                total_paid=0,
+            )
+            .on_conflict_do_nothing()
+        )
+        stored = await self.settlement_run(row.tenant_id, row.settlement_date)
+        assert stored is not None
+        return stored
+
+    async def complete_settlement_run(
+        self, tenant_id: uuid.UUID, settlement_date: date, *, at: datetime
+    ) -> SettlementRun | None:
+        """Totals the run from its statements and marks it completed (once)."""
+        paid = (
+            await self.session.execute(
+                select(
+                    func.count().filter(SettlementStatementRow.payout_amount > 0),
+                    func.coalesce(func.sum(SettlementStatementRow.payout_amount), 0),
+                ).where(
+                    SettlementStatementRow.tenant_id == tenant_id,
+                    SettlementStatementRow.settlement_date == settlement_date,
+                )
+            )
+        ).one()
+        await self.session.execute(
+            update(SettlementRun)
+            .where(
+                SettlementRun.tenant_id == tenant_id,
+                SettlementRun.settlement_date == settlement_date,
+                SettlementRun.status != "completed",
+            )
+            .values(
+                status="completed",
+                restaurants_paid=int(paid[0]),
+                total_paid=int(paid[1]),
+                completed_at=at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        run = await self.settlement_run(tenant_id, settlement_date)
+        if run is not None:
+            await self.session.refresh(run)
+        return run
+
+    async def statement(
+        self, tenant_id: uuid.UUID, settlement_date: date, restaurant_id: uuid.UUID
+    ) -> SettlementStatementRow | None:
+        return await self.session.get(
+            SettlementStatementRow, (tenant_id, settlement_date, restaurant_id)
+        )
+
+    async def statements(
+        self, tenant_id: uuid.UUID, settlement_date: date
+    ) -> Sequence[SettlementStatementRow]:
+        rows = await self.session.scalars(
+            select(SettlementStatementRow)
+            .where(
+                SettlementStatementRow.tenant_id == tenant_id,
+                SettlementStatementRow.settlement_date == settlement_date,
+            )
+            .order_by(SettlementStatementRow.restaurant_id)
+        )
+        return rows.all()
+
+    async def add_statement(self, row: SettlementStatementRow) -> None:
+        """Written once: a statement is what was sent, never rewritten by a retry."""
+        await self.session.execute(
+            pg_insert(SettlementStatementRow)
+            .values(
+                tenant_id=row.tenant_id,
+                settlement_date=row.settlement_date,
+                restaurant_id=row.restaurant_id,
+                ledger=row.ledger,
+                payout_amount=row.payout_amount,
+                payout_transfer_id=row.payout_transfer_id,
+                document=row.document,
+                csv=row.csv,
+            )
+            .on_conflict_do_nothing()
+        )
