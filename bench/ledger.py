@@ -142,14 +142,21 @@ async def single_rate(tenant: uuid.UUID, wallets: list[uuid.UUID], hot: uuid.UUI
 
 
 async def batched_rate(tenant: uuid.UUID, wallets: list[uuid.UUID], hot: uuid.UUID) -> float:
-    rng = random.Random(99)
+    """Four callers each sending batches of 1,000: one builds its next batch while another's
+    commits (the writer merges what is queued)."""
     count = 0
     started = time.perf_counter()
-    while time.perf_counter() - started < SECONDS:
-        batch = [transfer(rng, wallets, hot) for _ in range(1_000)]
-        results = await ledger.submit(tenant, batch)
-        assert {r.result for r in results} == {"ok"}
-        count += len(batch)
+
+    async def caller(seed: int) -> None:
+        nonlocal count
+        rng = random.Random(seed)
+        while time.perf_counter() - started < SECONDS:
+            batch = [transfer(rng, wallets, hot) for _ in range(1_000)]
+            results = await ledger.submit(tenant, batch)
+            assert {r.result for r in results} == {"ok"}
+            count += len(batch)
+
+    await asyncio.gather(*(caller(100 + i) for i in range(4)))
     return count / (time.perf_counter() - started)
 
 
@@ -179,7 +186,7 @@ async def latency_at(
     return statistics.median(ordered), ordered[int(len(ordered) * 0.99) - 1]
 
 
-async def run(settings: Settings) -> None:
+async def run(settings: Settings, admin_url: str) -> None:
     resources = await Resources.open(settings.model_copy(update={"db_pool_size": 20}))
     ledger.configure(resources.sessionmaker)
     try:
@@ -191,14 +198,14 @@ async def run(settings: Settings) -> None:
     finally:
         await ledger.writer.close()
         await resources.close()
-    tpcb = RESULTS["tpcb"]
+    tpcb = await asyncio.to_thread(pgbench_tps, admin_url)
     print(f"pgbench TPC-B (16 clients, scale 10): {tpcb:>10,.0f} tps (ceiling)")
     print(
         f"single transfers ({CLIENTS} callers):   {single:>10,.0f}/s  ratio {single / tpcb:.2f}"
         " (goal >= 1.0)"
     )
     print(
-        f"batches of 1,000:                    {batched:>10,.0f}/s  ratio {batched / tpcb:.2f}"
+        f"batches of 1,000 (4 callers):        {batched:>10,.0f}/s  ratio {batched / tpcb:.2f}"
         " (goal >= 20,000/s)"
     )
     print(
@@ -209,15 +216,13 @@ async def run(settings: Settings) -> None:
     assert not problems
 
 
-RESULTS: dict[str, float] = {}
-
-
 def main() -> None:
     configure_logging("WARNING")
     with engines() as (settings, _):
         assert settings.database_admin_url
-        RESULTS["tpcb"] = pgbench_tps(settings.database_admin_url)
-        asyncio.run(run(settings))
+        # The ledger first: pgbench leaves checkpoint and vacuum work behind that would
+        # otherwise land on the ledger's measurement.
+        asyncio.run(run(settings, settings.database_admin_url))
 
 
 if __name__ == "__main__":

@@ -237,6 +237,8 @@ class EmbeddedEngines:
             "max_connections=300",
             "listen_addresses=127.0.0.1",
             f"unix_socket_directories={pgdata}",
+            # Hot ledger rows are rewritten thousands of times a second: visit them often.
+            "autovacuum_naptime=5s",
         ]
         if self.ephemeral:
             settings += ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
