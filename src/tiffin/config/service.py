@@ -4,7 +4,6 @@ each caller gets: the live document with its sections and switches resolved by f
 from __future__ import annotations
 
 import hashlib
-import time
 import uuid
 from typing import Any
 
@@ -32,7 +31,6 @@ from tiffin.infra.bus import outbox
 from tiffin.infra.clock import clock
 from tiffin.infra.db import after_commit, tenant_transaction
 
-RECHECK_SECONDS = 30.0
 RENDERED_CACHE_SIZE = 10_000
 
 
@@ -56,17 +54,13 @@ class ConfigService:
 
     def configure(self, redis: Redis) -> None:
         self.redis = redis
-        self._live: dict[uuid.UUID, tuple[LiveConfig | None, float]] = {}
+        self._live: live.TenantCache[LiveConfig | None] = live.TenantCache(
+            redis, revision_key, lambda current: current.revision if current else 0
+        )
         # Keys carry both revisions, so a change never serves a stale answer; old entries
         # just age out of the bounded cache.
         self._rendered: dict[tuple[Any, ...], tuple[bytes, str]] = {}
-        live.broadcaster.on_change("config", self.forget)
-
-    def forget(self, tenant_id: uuid.UUID | None) -> None:
-        if tenant_id is None:
-            self._live.clear()
-        else:
-            self._live.pop(tenant_id, None)
+        live.broadcaster.on_change("config", self._live.forget)
 
     @staticmethod
     def schema() -> dict[str, Any]:
@@ -194,7 +188,7 @@ class ConfigService:
         )
 
         async def announce() -> None:
-            self.forget(tenant_id)
+            self._live.forget(tenant_id)
             await live.advance_revision(self.redis, revision_key(tenant_id), revision)
             await live.publish(self.redis, tenant_id, "config")
 
@@ -231,35 +225,20 @@ class ConfigService:
     async def live_config(
         self, sessionmaker: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID
     ) -> LiveConfig | None:
-        """The live document, current as of this call. Publishing drops it in every process
-        (Pub/Sub); Redis is asked only while that channel is down and every 30 s."""
-        cached = self._live.get(tenant_id)
-        if cached is not None:
-            current, checked_at = cached
-            if live.broadcaster.connected and time.monotonic() - checked_at < RECHECK_SECONDS:
-                return current
-            published = await self.redis.get(revision_key(tenant_id))
-            revision = current.revision if current else 0
-            if published is not None and int(published) == revision:
-                self._live[tenant_id] = (current, time.monotonic())
-                return current
-            if published is None and time.monotonic() - checked_at < 1.0:
-                return current
-        else:
-            published = await self.redis.get(revision_key(tenant_id))
+        """The live document, current as of this call (see `live.TenantCache`)."""
+        return await self._live.get(tenant_id, lambda: self._load_live(sessionmaker, tenant_id))
+
+    @staticmethod
+    async def _load_live(
+        sessionmaker: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID
+    ) -> LiveConfig | None:
         async with tenant_transaction(sessionmaker, tenant_id) as session:
             repo = ConfigRepository.from_session(session)
             state = await repo.state(tenant_id)
             row = await repo.version(tenant_id, state.live_version) if state else None
-        current = (
-            LiveConfig(state.revision, state.live_version, orjson.loads(row.document))
-            if state and row
-            else None
-        )
-        if published is None and current is not None:
-            await live.advance_revision(self.redis, revision_key(tenant_id), current.revision)
-        self._live[tenant_id] = (current, time.monotonic())
-        return current
+        if state is None or row is None:
+            return None
+        return LiveConfig(state.revision, state.live_version, orjson.loads(row.document))
 
     async def render(
         self,

@@ -35,8 +35,6 @@ from tiffin.infra.clock import clock
 from tiffin.infra.db import after_commit, tenant_transaction
 from tiffin.settings import Settings
 
-RECHECK_SECONDS = 30.0
-
 
 def revision_key(tenant_id: uuid.UUID) -> str:
     return f"{{tenant:{tenant_id}}}:flags-rev"
@@ -49,45 +47,22 @@ class FlagService:
     def configure(self, settings: Settings, redis: Redis) -> None:
         self.environment = settings.flags_environment
         self.redis = redis
-        self._sets: dict[uuid.UUID, tuple[FlagSet, float]] = {}
-        live.broadcaster.on_change("flags", self.forget)
-
-    def forget(self, tenant_id: uuid.UUID | None) -> None:
-        if tenant_id is None:
-            self._sets.clear()
-        else:
-            self._sets.pop(tenant_id, None)
+        self._sets: live.TenantCache[FlagSet] = live.TenantCache(
+            redis, revision_key, lambda flags: flags.revision
+        )
+        live.broadcaster.on_change("flags", self._sets.forget)
 
     # -- evaluation ---------------------------------------------------------------------------
     async def flag_set(
         self, sessionmaker: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID
     ) -> FlagSet:
         """The tenant's compiled flags, current as of this call."""
-        cached = self._sets.get(tenant_id)
-        if cached is not None:
-            flags, checked_at = cached
-            if live.broadcaster.connected and time.monotonic() - checked_at < RECHECK_SECONDS:
-                return flags
-            published = await self.redis.get(revision_key(tenant_id))
-            if published is not None and int(published) == flags.revision:
-                self._sets[tenant_id] = (flags, time.monotonic())
-                return flags
-            # Redis lost the counter (a restart): trust what we have for a second.
-            if published is None and time.monotonic() - checked_at < 1.0:
-                return flags
-        else:
-            published = await self.redis.get(revision_key(tenant_id))
-        flags = await self._load(sessionmaker, tenant_id)
-        if published is None:
-            await live.advance_revision(self.redis, revision_key(tenant_id), flags.revision)
-        self._sets[tenant_id] = (flags, time.monotonic())
-        return flags
+        return await self._sets.get(tenant_id, lambda: self._load(sessionmaker, tenant_id))
 
     def cached(self, tenant_id: uuid.UUID) -> FlagSet | None:
         """The last compiled flags without checking for newer ones (for synchronous callers
         such as the OpenFeature provider)."""
-        cached = self._sets.get(tenant_id)
-        return cached[0] if cached else None
+        return self._sets.peek(tenant_id)
 
     async def _load(
         self, sessionmaker: async_sessionmaker[AsyncSession], tenant_id: uuid.UUID
@@ -287,7 +262,7 @@ class FlagService:
         )
 
         async def announce() -> None:
-            self.forget(tenant_id)
+            self._sets.forget(tenant_id)
             await live.advance_revision(self.redis, revision_key(tenant_id), revision)
             await live.publish(self.redis, tenant_id, "flags")
 

@@ -50,6 +50,7 @@ from tiffin.infra.http.deps import ResourcesDep, SessionDep, TenantId
 from tiffin.infra.http.errors import TiffinError, problem
 from tiffin.infra.http.features import feature
 from tiffin.infra.http.idempotency import IdempotencyDep
+from tiffin.infra.http.middleware import header
 from tiffin.infra.resources import Resources
 
 # -- wiring -------------------------------------------------------------------------------------
@@ -71,11 +72,10 @@ async def identity_runtime(resources: Resources) -> AsyncIterator[None]:
 
 
 def _bearer(scope: Scope) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key == b"authorization":
-            scheme, _, token = str(value.decode("latin-1")).partition(" ")
-            if scheme.lower() == "bearer" and token and not token.startswith("tfn_"):
-                return token.strip()
+    """A bearer JWT (tenant API keys, `tfn_…`, are the tenancy middleware's)."""
+    scheme, _, token = (header(scope, b"authorization") or "").partition(" ")
+    if scheme.lower() == "bearer" and token and not token.startswith("tfn_"):
+        return token.strip()
     return None
 
 

@@ -278,10 +278,6 @@ class IdentityService:
         if principal.restaurant_id != restaurant_id and not _granted(principal, "*"):
             raise Forbidden("this account works for another restaurant")
 
-    async def get_by_phone(self, session: AsyncSession, phone: str) -> Account | None:
-        row = await IdentityRepository.from_session(session).find_account(phone=phone, email=None)
-        return Account.model_validate(row) if row else None
-
     # -- password login -------------------------------------------------------------------
     async def login_password(
         self,

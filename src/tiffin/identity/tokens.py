@@ -118,9 +118,6 @@ class RevokedSessions:
         if len(self._until) > 1_000_000:
             self.prune()
 
-    def __contains__(self, sid: str) -> bool:
-        return self.revoked_at(sid, self._now())
-
     def revoked_at(self, sid: str, now: float) -> bool:
         until = self._until.get(sid)
         return until is not None and until > now

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Generic, TypeVar
 
 import orjson
 import structlog
@@ -16,6 +18,7 @@ from redis.asyncio import Redis
 log = structlog.get_logger(__name__)
 
 CHANNEL = "tiffin:live"
+T = TypeVar("T")
 
 
 async def publish(redis: Redis, tenant_id: uuid.UUID, kind: str) -> None:
@@ -96,3 +99,57 @@ return redis.call('GET', KEYS[1])
 
 async def advance_revision(redis: Redis, key: str, revision: int) -> None:
     await redis.eval(_ADVANCE, 1, key, str(revision))
+
+
+RECHECK_SECONDS = 30.0
+LOST_COUNTER_GRACE_SECONDS = 1.0
+
+
+class TenantCache(Generic[T]):
+    """Per-tenant values (compiled flags, the live config) that a change must reach at once.
+
+    A writer drops its own copy at commit and announces the change over `CHANNEL`; every
+    process's `Broadcaster` drops theirs. So a read is a dict lookup while that channel is up;
+    while it is down, and every 30 s regardless, the value's revision is checked in Redis and
+    the value is reloaded when it moved.
+    """
+
+    def __init__(
+        self, redis: Redis, key: Callable[[uuid.UUID], str], revision: Callable[[T], int]
+    ) -> None:
+        self.redis = redis
+        self.key = key
+        self.revision = revision
+        self._entries: dict[uuid.UUID, tuple[T, float]] = {}
+
+    async def get(self, tenant_id: uuid.UUID, load: Callable[[], Awaitable[T]]) -> T:
+        cached = self._entries.get(tenant_id)
+        if cached is not None:
+            value, checked_at = cached
+            if broadcaster.connected and time.monotonic() - checked_at < RECHECK_SECONDS:
+                return value
+            published = await self.redis.get(self.key(tenant_id))
+            if published is not None and int(published) == self.revision(value):
+                self._entries[tenant_id] = (value, time.monotonic())
+                return value
+            # Redis lost the counter (a restart): trust what we have for a second.
+            if published is None and time.monotonic() - checked_at < LOST_COUNTER_GRACE_SECONDS:
+                return value
+        else:
+            published = await self.redis.get(self.key(tenant_id))
+        value = await load()
+        if published is None:
+            await advance_revision(self.redis, self.key(tenant_id), self.revision(value))
+        self._entries[tenant_id] = (value, time.monotonic())
+        return value
+
+    def peek(self, tenant_id: uuid.UUID) -> T | None:
+        """The last value without checking for a newer one (for synchronous callers)."""
+        cached = self._entries.get(tenant_id)
+        return cached[0] if cached else None
+
+    def forget(self, tenant_id: uuid.UUID | None) -> None:
+        if tenant_id is None:
+            self._entries.clear()
+        else:
+            self._entries.pop(tenant_id, None)

@@ -52,7 +52,6 @@ class LedgerWriter:
         self.attempts = attempts
         self._queue: asyncio.Queue[_Request] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
-        self.batches = 0
 
     async def submit(
         self, tenant_id: uuid.UUID, transfers: list[Transfer], *, linked: bool = False
@@ -82,7 +81,6 @@ class LedgerWriter:
                 by_tenant[request.tenant_id].append(request)
             for tenant_id, requests in by_tenant.items():
                 await self._commit(tenant_id, requests)
-            self.batches += 1
 
     async def _commit(self, tenant_id: uuid.UUID, requests: list[_Request]) -> None:
         for attempt in range(1, self.attempts + 1):

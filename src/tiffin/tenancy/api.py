@@ -14,23 +14,17 @@ from tiffin.infra import audit
 from tiffin.infra.http.auth import Principal, require_scope
 from tiffin.infra.http.deps import SessionDep, TenantId
 from tiffin.infra.http.errors import TiffinError, problem
+from tiffin.infra.http.middleware import header
 from tiffin.tenancy.schemas import ApiKeyCreate, ApiKeyIssued, AuditEntry, Tenant
 from tiffin.tenancy.service import tenants
 
 TENANT_SCOPED_PREFIX = "/v1/"
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
-
-
 def _api_key(scope: Scope) -> str | None:
-    if key := _header(scope, b"x-api-key"):
+    if key := header(scope, b"x-api-key"):
         return key
-    auth = _header(scope, b"authorization") or ""
+    auth = header(scope, b"authorization") or ""
     scheme, _, token = auth.partition(" ")
     if scheme.lower() == "bearer" and token.startswith("tfn_"):
         return token
@@ -54,8 +48,8 @@ class TenantMiddleware:
         try:
             tenant, principal = await tenants.resolve(
                 resources.sessionmaker,
-                host=_header(scope, b"host"),
-                tenant_ref=_header(scope, b"x-tenant-id"),
+                host=header(scope, b"host"),
+                tenant_ref=header(scope, b"x-tenant-id"),
                 api_key=_api_key(scope),
             )
         except TiffinError as error:

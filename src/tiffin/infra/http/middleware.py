@@ -18,7 +18,8 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def header(scope: Scope, name: bytes) -> str | None:
+    """A request header from an ASGI scope (`name` lower-case), for pure ASGI middleware."""
     for key, value in scope.get("headers", ()):
         if key == name:
             return str(value.decode("latin-1"))
@@ -36,9 +37,9 @@ class RequestContextMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        incoming = _header(scope, b"x-request-id")
+        incoming = header(scope, b"x-request-id")
         request_id = incoming if incoming and _SAFE_ID.match(incoming) else uuid.uuid4().hex
-        parent = _TRACEPARENT.match(_header(scope, b"traceparent") or "")
+        parent = _TRACEPARENT.match(header(scope, b"traceparent") or "")
         trace_id = parent.group(1) if parent else uuid.uuid4().hex
         scope.setdefault("state", {})
         scope["state"]["request_id"] = request_id
@@ -89,7 +90,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = scope.get("state", {}).get("request_id")
-        declared = _header(scope, b"content-length")
+        declared = header(scope, b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             error: TiffinError = (
                 PayloadTooLarge(f"the limit is {self.max_bytes} bytes")
